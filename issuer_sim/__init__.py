@@ -1,0 +1,1 @@
+"""issuer_sim — see DESIGN.md; filled in by its own issue."""

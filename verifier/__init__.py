@@ -1,0 +1,1 @@
+"""verifier — see DESIGN.md; filled in by its own issue."""

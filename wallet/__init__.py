@@ -1,0 +1,1 @@
+"""wallet — see DESIGN.md; filled in by its own issue."""

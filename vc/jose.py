@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     encode_dss_signature,
 )
 
+from . import strict_json
 from .b64 import b64u_decode, b64u_encode
 from .errors import (
     InvalidJSON,
@@ -46,9 +47,9 @@ _P256_COORD = 32
 
 def _json_object(raw: bytes, what: str) -> dict[str, Any]:
     try:
-        value = json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise InvalidJSON(f"the {what} is not valid JSON") from exc
+        value = strict_json.loads(raw)
+    except InvalidJSON as exc:
+        raise InvalidJSON(f"the {what} is not valid JSON ({exc.message})") from exc
     if not isinstance(value, dict):
         raise InvalidJSON(f"the {what} is not a JSON object")
     return value
@@ -251,7 +252,7 @@ def jwk_thumbprint(jwk: Mapping[str, Any]) -> str:
 
 
 def _json_b64(value: Mapping[str, Any]) -> str:
-    return b64u_encode(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+    return b64u_encode(strict_json.dumps(value).encode("utf-8"))
 
 
 def sign_compact(
@@ -262,9 +263,7 @@ def sign_compact(
     alg = hdr.setdefault("alg", key.alg)
     if alg not in SUPPORTED_ALGS or not _key_alg_ok(alg, key.public_key().crypto_key):
         raise UnsupportedAlgorithm(f"cannot sign {alg!r} with this key")
-    body = payload if isinstance(payload, bytes) else json.dumps(
-        payload, separators=(",", ":"), ensure_ascii=False
-    ).encode("utf-8")
+    body = payload if isinstance(payload, bytes) else strict_json.dumps(payload).encode("utf-8")
     signing_input = f"{_json_b64(hdr)}.{b64u_encode(body)}".encode("ascii")
     return f"{signing_input.decode('ascii')}.{b64u_encode(key.sign(signing_input))}"
 

@@ -9,12 +9,12 @@ holder key for key binding is read from the issuer-signed payload only.
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import strict_json
 from .b64 import b64u_decode, b64u_encode
 from .errors import (
     AudienceMismatch,
@@ -100,10 +100,6 @@ def digest_of(disclosure: str, alg: str = DEFAULT_SD_ALG) -> str:
     return b64u_encode(_hash_fn(alg)(disclosure.encode("ascii")).digest())
 
 
-def _json_dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
 # --------------------------------------------------------------------------- disclosures
 
 
@@ -120,7 +116,7 @@ class Disclosure:
     def create(cls, name: str | None, value: Any) -> Disclosure:
         salt = b64u_encode(secrets.token_bytes(16))
         items: list[Any] = [salt, value] if name is None else [salt, name, value]
-        encoded = b64u_encode(_json_dumps(items).encode("utf-8"))
+        encoded = b64u_encode(strict_json.dumps(items).encode("utf-8"))
         return cls(encoded, salt, name, value)
 
     @classmethod
@@ -132,8 +128,8 @@ class Disclosure:
         except MalformedError as exc:
             raise MalformedDisclosure("a disclosure is not valid base64url") from exc
         try:
-            items = json.loads(raw.decode("utf-8"))
-        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+            items = strict_json.loads(raw.decode("utf-8"), max_depth=limits.max_depth)
+        except (InvalidJSON, UnicodeDecodeError) as exc:
             raise MalformedDisclosure("a disclosure is not UTF-8 JSON") from exc
         if not isinstance(items, list) or len(items) not in (2, 3):
             raise MalformedDisclosure("a disclosure must be a JSON array of 2 or 3 elements")
@@ -300,10 +296,7 @@ def parse(
 
 
 def _parse_json_serialization(text: str, limits: Limits) -> ParsedSDJWT:
-    try:
-        doc = json.loads(text)
-    except (ValueError, RecursionError) as exc:
-        raise InvalidJSON("the SD-JWT JSON serialization is not valid JSON") from exc
+    doc = strict_json.loads(text, max_depth=limits.max_depth)
     if not isinstance(doc, dict) or not isinstance(doc.get("payload"), str):
         raise MalformedError("the SD-JWT JSON serialization lacks a payload")
     if "signatures" in doc:
@@ -521,7 +514,7 @@ class HolderCredential:
         sd_alg = payload.get(SD_ALG_KEY, DEFAULT_SD_ALG)
         hash_fn = _hash_fn(sd_alg if isinstance(sd_alg, str) else "", None)
         walk = _Walk(_index_disclosures(parsed.disclosures, hash_fn, limits), limits, paths=[])
-        claims = walk.obj(payload, 0, (), ())
+        claims = walk.value(payload, 0, (), ())
         claims.pop(SD_ALG_KEY, None)
         if set(walk.by_digest) - walk.used:
             raise UnreferencedDisclosure("the issuer sent a disclosure that nothing references")

@@ -1,0 +1,61 @@
+"""JSON in and out, strictly: no duplicate member names, no NaN/Infinity, bounded depth.
+
+Duplicate names are refused rather than "last one wins" (RFC 7515 §5.2 allows either;
+ambiguity is how parsers are made to disagree), and the non-standard constants
+Python would otherwise accept are refused both ways.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .errors import InvalidJSON, LimitExceeded
+
+MAX_DEPTH = 64
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        raise InvalidJSON("a JSON object repeats a member name")
+    return obj
+
+
+def _no_constants(name: str) -> Any:
+    raise InvalidJSON(f"{name} is not JSON")
+
+
+def depth(value: Any, limit: int = MAX_DEPTH) -> int:
+    """Nesting depth of a decoded value, failing fast once past ``limit``."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    deepest = 0
+    while stack:
+        node, d = stack.pop()
+        deepest = max(deepest, d)
+        if d > limit:
+            raise LimitExceeded(f"JSON nested deeper than {limit}")
+        if isinstance(node, dict):
+            stack.extend((v, d + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, d + 1) for v in node)
+    return deepest
+
+
+def loads(raw: bytes | str, *, max_depth: int = MAX_DEPTH) -> Any:
+    try:
+        value = json.loads(raw, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+    except InvalidJSON:
+        raise
+    except (ValueError, UnicodeDecodeError, RecursionError, TypeError) as exc:
+        raise InvalidJSON() from exc
+    depth(value, max_depth)
+    return value
+
+
+def dumps(value: Any) -> str:
+    """Compact UTF-8 JSON; refuses NaN/Infinity and non-JSON types with a named error."""
+    try:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise InvalidJSON(f"the value cannot be expressed as JSON ({exc})") from exc

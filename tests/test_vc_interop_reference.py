@@ -12,14 +12,14 @@ from typing import Any
 import pytest
 
 pytest.importorskip("sd_jwt", reason="the reference implementation is a dev dependency")
-from jwcrypto.jwk import JWK  # noqa: E402
-from sd_jwt.common import SDObj  # noqa: E402
-from sd_jwt.holder import SDJWTHolder  # noqa: E402
-from sd_jwt.issuer import SDJWTIssuer  # noqa: E402
-from sd_jwt.verifier import SDJWTVerifier  # noqa: E402
+from jwcrypto.jwk import JWK
+from sd_jwt.common import SDObj
+from sd_jwt.holder import SDJWTHolder
+from sd_jwt.issuer import SDJWTIssuer
+from sd_jwt.verifier import SDJWTVerifier
 
-from vc.jose import PrivateKey  # noqa: E402
-from vc.sdjwt import SD, HolderCredential, KeyBindingPolicy, issue, verify  # noqa: E402
+from vc.jose import PrivateKey
+from vc.sdjwt import SD, HolderCredential, KeyBindingPolicy, issue, verify
 
 AUD, NONCE, NOW = "https://bank.example/verifier", "n-0S6_WzA2Mj", 1_760_000_000
 ISS = "https://cra.example"

@@ -218,8 +218,8 @@ def test_vcld_chain_verifies() -> None:
 
 def _rebind(text: str, settings: dict[str, Any], **changes: Any) -> tuple[str, dict[str, Any]]:
     """Replace the chain's KB-JWT with one re-signed by the published holder key."""
+    from vc.jose import decode_compact, sign_compact
     from vc.sdjwt import make_kb_jwt
-    from vc.jose import sign_compact, decode_compact
 
     holder = PrivateKey.from_jwk(settings["key_settings"]["holder_key"])
     base = text[: text.rindex("~") + 1]

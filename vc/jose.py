@@ -8,6 +8,7 @@ token's own header (``jwk``, ``jku``, ``x5u``, ``x5c`` are not trust).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Collection, Mapping
@@ -93,6 +94,9 @@ class PublicKey:
             raise InvalidKey("a JWK must be a JSON object")
         if "d" in jwk:
             raise InvalidKey("a public JWK must not carry private key material")
+        fields = (jwk.get("kty"), jwk.get("crv"), jwk.get("x"), jwk.get("y"))
+        if all(isinstance(f, str | None) for f in fields):
+            return _cached_public(*fields)
         return cls(_public_from_jwk(jwk))
 
     @property
@@ -133,6 +137,13 @@ class PublicKey:
 
     def __repr__(self) -> str:
         return f"PublicKey({self._jwk['kty']}/{self._jwk['crv']}, {self.thumbprint()[:12]}…)"
+
+
+@functools.lru_cache(maxsize=1024)
+def _cached_public(kty: str | None, crv: str | None, x: str | None, y: str | None) -> PublicKey:
+    """Importing a P-256 point costs a curve check (~30 µs); holder and issuer keys recur."""
+    jwk = {k: v for k, v in (("kty", kty), ("crv", crv), ("x", x), ("y", y)) if v is not None}
+    return PublicKey(_public_from_jwk(jwk))
 
 
 def _coord(jwk: Mapping[str, Any], name: str, size: int) -> bytes:

@@ -128,7 +128,7 @@ class Disclosure:
         except MalformedError as exc:
             raise MalformedDisclosure("a disclosure is not valid base64url") from exc
         try:
-            items = strict_json.loads(raw.decode("utf-8"), max_depth=limits.max_depth)
+            items = strict_json.loads(raw.decode("utf-8"))  # depth: bounded by _Walk
         except (InvalidJSON, UnicodeDecodeError) as exc:
             raise MalformedDisclosure("a disclosure is not UTF-8 JSON") from exc
         if not isinstance(items, list) or len(items) not in (2, 3):

@@ -42,14 +42,17 @@ def depth(value: Any, limit: int = MAX_DEPTH) -> int:
     return deepest
 
 
-def loads(raw: bytes | str, *, max_depth: int = MAX_DEPTH) -> Any:
+def loads(raw: bytes | str, *, max_depth: int | None = None) -> Any:
+    """Parse strictly. ``max_depth`` adds a nesting check; callers that walk the value
+    with their own depth bound (the SD-JWT processor does) leave it off."""
     try:
         value = json.loads(raw, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
     except InvalidJSON:
         raise
     except (ValueError, UnicodeDecodeError, RecursionError, TypeError) as exc:
         raise InvalidJSON() from exc
-    depth(value, max_depth)
+    if max_depth is not None:
+        depth(value, max_depth)
     return value
 
 

@@ -9,7 +9,7 @@ import re
 from .errors import InvalidBase64
 
 _B64URL = re.compile(r"[A-Za-z0-9_-]*")
-_TO_STD = str.maketrans("-_", "+/")
+_TO_STD = bytes.maketrans(b"-_", b"+/")
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 # For a final quantum of 2 (or 3) characters, the last character carries 4 (or 2) unused
 # bits; they must be zero, or the same bytes would have several spellings.
@@ -31,7 +31,7 @@ def b64u_decode(text: str) -> bytes:
     if tail == 1 or (tail and text[-1] not in _CANONICAL_LAST[tail]):
         raise InvalidBase64("base64url has an impossible length or non-canonical trailing bits")
     try:
-        return binascii.a2b_base64(text.translate(_TO_STD) + "=" * (-len(text) % 4),
-                                   strict_mode=True)
+        data = text.encode("ascii").translate(_TO_STD) + b"=" * (-len(text) % 4)
+        return binascii.a2b_base64(data, strict_mode=True)
     except (binascii.Error, ValueError) as exc:
         raise InvalidBase64() from exc

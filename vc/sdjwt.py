@@ -394,7 +394,8 @@ class _Walk:
                 raise ReservedClaimName("'...' is only valid as an array-element digest")
             if key == SD_ALG_KEY and depth > 0:
                 raise ReservedClaimName("_sd_alg is only allowed at the top level")
-            out[key] = self.value(item, depth + 1, (*path, key), chain)
+            out[key] = self.value(item, depth + 1, (*path, key) if self.paths is not None else path,
+                                  chain)
         if SD_KEY in node:
             digests = node[SD_KEY]
             if not isinstance(digests, list):
@@ -411,8 +412,10 @@ class _Walk:
                 if disclosure.name in out:
                     raise ClaimNameCollision(f"the claim {disclosure.name!r} is disclosed twice")
                 self.used.add(digest)
+                record = self.paths is not None
                 out[disclosure.name] = self.value(
-                    disclosure.value, depth + 1, (*path, disclosure.name), (*chain, digest)
+                    disclosure.value, depth + 1, (*path, disclosure.name) if record else path,
+                    (*chain, digest) if record else chain,
                 )
         return out
 
@@ -432,11 +435,15 @@ class _Walk:
                 if disclosure.name is not None:
                     raise MalformedDisclosure("an object-property disclosure is used in an array")
                 self.used.add(digest)
-                out.append(
-                    self.value(disclosure.value, depth + 1, (*path, position), (*chain, digest))
-                )
-            else:
+                record = self.paths is not None
+                out.append(self.value(
+                    disclosure.value, depth + 1, (*path, position) if record else path,
+                    (*chain, digest) if record else chain,
+                ))
+            elif self.paths is not None:
                 out.append(self.value(item, depth + 1, (*path, position), chain))
+            else:
+                out.append(self.value(item, depth + 1, path, chain))
         return out
 
 

@@ -26,6 +26,9 @@ def _no_constants(name: str) -> Any:
     raise InvalidJSON(f"{name} is not JSON")
 
 
+_DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+
+
 def depth(value: Any, limit: int = MAX_DEPTH) -> int:
     """Nesting depth of a decoded value, failing fast once past ``limit``."""
     stack: list[tuple[Any, int]] = [(value, 1)]
@@ -46,7 +49,8 @@ def loads(raw: bytes | str, *, max_depth: int | None = None) -> Any:
     """Parse strictly. ``max_depth`` adds a nesting check; callers that walk the value
     with their own depth bound (the SD-JWT processor does) leave it off."""
     try:
-        value = json.loads(raw, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+        text = raw.decode("utf-8") if isinstance(raw, bytes | bytearray) else raw
+        value = _DECODER.decode(text)
     except InvalidJSON:
         raise
     except (ValueError, UnicodeDecodeError, RecursionError, TypeError) as exc:

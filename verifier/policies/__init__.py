@@ -1,0 +1,1 @@
+"""Lending policies shipped with selfcarry, as TOML files (see :mod:`verifier.policy`)."""

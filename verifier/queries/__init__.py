@@ -1,0 +1,1 @@
+"""DCQL queries shipped with selfcarry, as JSON files (see :mod:`verifier.request`)."""

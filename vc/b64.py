@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import binascii
 import re
 
@@ -19,8 +18,11 @@ _CANONICAL_LAST = {
 }
 
 
+_TO_URL = bytes.maketrans(b"+/", b"-_")
+
+
 def b64u_encode(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+    return binascii.b2a_base64(data, newline=False).rstrip(b"=").translate(_TO_URL).decode("ascii")
 
 
 def b64u_decode(text: str) -> bytes:

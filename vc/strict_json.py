@@ -60,9 +60,12 @@ def loads(raw: bytes | str, *, max_depth: int | None = None) -> Any:
     return value
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
 def dumps(value: Any) -> str:
     """Compact UTF-8 JSON; refuses NaN/Infinity and non-JSON types with a named error."""
     try:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        return _ENCODER.encode(value)
     except (ValueError, TypeError, RecursionError) as exc:
         raise InvalidJSON(f"the value cannot be expressed as JSON ({exc})") from exc

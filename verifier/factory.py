@@ -1,0 +1,32 @@
+"""Build a :class:`~verifier.verify.Verifier` from a bank's ``--home``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from vc.issuer_metadata import TrustedIssuers
+
+from .home import load_config, load_signing_key, verifier_dir
+from .nonce_store import open_nonce_store
+from .policy import load_policy
+from .registry_view import open_view
+from .verify import Verifier
+
+
+def verifier_from_home(home: Path, **overrides: Any) -> Verifier:
+    config = load_config(home)
+    d = verifier_dir(home)
+    views = [open_view(r.trusted_log(), r.url, d / "checkpoints.json")
+             for r in config.trusted_registries()]
+    args: dict[str, Any] = {
+        "client_id": config.client_id,
+        "base_url": config.url,
+        "signing_key": load_signing_key(home),
+        "issuers": TrustedIssuers(config.trusted_issuers()),
+        "registries": views,
+        "nonce_store": open_nonce_store(config.nonce_store or d / "verifier.db"),
+        "policy": load_policy(config.policy),
+    }
+    args.update(overrides)
+    return Verifier(**args)

@@ -7,55 +7,94 @@ registry home on this machine; :class:`TrustedLog`, :func:`verify_checkpoint` an
 store (``store_sqlite`` / ``store_postgres``), opened from a home by
 ``hash_registry.home.open_log``; the HTTP service is ``hash_registry.service``.
 
-Importing this package pulls in neither a web server nor a database driver.
+Importing this package pulls in neither a web server nor a database driver (and its
+names are imported lazily, on first use).
 """
 
-from .checkpoint import Checkpoint
-from .client import (
-    AsyncRegistryClient,
-    LocalRegistry,
-    RegistryClient,
-    RegistryUnavailable,
-    WitnessClient,
-    open_registry,
-)
-from .entries import (
-    AnchorEntry,
-    Entry,
-    IssuerKeyEntry,
-    RevocationEntry,
-    VerifierKeyEntry,
-    credential_digest,
-    decode_entry,
-)
-from .errors import (
-    InconsistentCheckpoint,
-    InvalidCheckpoint,
-    InvalidEntry,
-    InvalidNote,
-    InvalidProof,
-    InvalidReceipt,
-    NotAnchored,
-    NotFound,
-    RegistryError,
-    Revoked,
-    StoreError,
-    Unauthorized,
-    UnknownLogKey,
-    WitnessQuorumNotMet,
-    WitnessRefused,
-)
-from .log import (
-    Appended,
-    ConsistencyProof,
-    DigestStatus,
-    InclusionProof,
-    Log,
-    LogEntry,
-)
-from .merkle import SHA256, SM3, HashAlg, get_hash_alg
-from .receipt import Receipt, verify_receipt
-from .trust import FileCheckpointMemory, TrustedLog, verify_checkpoint
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .checkpoint import Checkpoint
+    from .client import (
+        AsyncRegistryClient,
+        LocalRegistry,
+        RegistryClient,
+        RegistryUnavailable,
+        WitnessClient,
+        open_registry,
+    )
+    from .entries import (
+        AnchorEntry,
+        Entry,
+        IssuerKeyEntry,
+        RevocationEntry,
+        VerifierKeyEntry,
+        credential_digest,
+        decode_entry,
+    )
+    from .errors import (
+        InconsistentCheckpoint,
+        InvalidCheckpoint,
+        InvalidEntry,
+        InvalidNote,
+        InvalidProof,
+        InvalidReceipt,
+        NotAnchored,
+        NotFound,
+        RegistryError,
+        Revoked,
+        StoreError,
+        Unauthorized,
+        UnknownLogKey,
+        WitnessQuorumNotMet,
+        WitnessRefused,
+    )
+    from .log import (
+        Appended,
+        ConsistencyProof,
+        DigestStatus,
+        InclusionProof,
+        Log,
+        LogEntry,
+    )
+    from .merkle import SHA256, SM3, HashAlg, get_hash_alg
+    from .receipt import Receipt, verify_receipt
+    from .trust import FileCheckpointMemory, TrustedLog, verify_checkpoint
+
+_LAZY = {
+    "client": (
+        "AsyncRegistryClient LocalRegistry RegistryClient RegistryUnavailable WitnessClient "
+        "open_registry"
+    ),
+    "checkpoint": "Checkpoint",
+    "entries": (
+        "AnchorEntry Entry IssuerKeyEntry RevocationEntry VerifierKeyEntry credential_digest "
+        "decode_entry"
+    ),
+    "errors": (
+        "InconsistentCheckpoint InvalidCheckpoint InvalidEntry InvalidNote InvalidProof "
+        "InvalidReceipt NotAnchored NotFound RegistryError Revoked StoreError Unauthorized "
+        "UnknownLogKey WitnessQuorumNotMet WitnessRefused"
+    ),
+    "log": "Appended ConsistencyProof DigestStatus InclusionProof Log LogEntry",
+    "merkle": "SHA256 SM3 HashAlg get_hash_alg",
+    "receipt": "Receipt verify_receipt",
+    "trust": "FileCheckpointMemory TrustedLog verify_checkpoint",
+}
+_WHERE = {name: module for module, names in _LAZY.items() for name in names.split()}
+
+
+def __getattr__(name: str) -> Any:
+    """Import on first use, so ``hash-registry`` and banks start fast (httpx is not free)."""
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'hash_registry' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "SHA256",

@@ -194,7 +194,7 @@ def anchor_entry_for(credential: str, log: Log, issuer: str | None) -> AnchorEnt
     """The anchor of an SD-JWT's issuer-signed JWT, after checking it against the admitted keys."""
     text = credential.strip()
     try:
-        digest = credential_digest(text, log.hash_alg)
+        digest = credential_digest(text)  # SHA-256 of the issuer JWT, as issuers compute it
         jws = decode_compact(text.split("~", 1)[0])
         claims = jws.claims()
     except SelfcarryError as exc:

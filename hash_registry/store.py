@@ -5,8 +5,8 @@ row; of the Merkle tree it keeps only the nodes on every ``STRATUM``-th level
 (4, 8, 12, …). Any other complete-subtree hash is folded on demand from at most
 ``2**(STRATUM-1)`` stored hashes of the stratum below (level 0 = leaf hashes,
 recomputed from the entry bytes). So every proof costs O(log n) small reads
-and ~``(2**STRATUM - 5) * log n / STRATUM`` hash operations, and the tree costs
-about two bytes per entry instead of sixty-four.
+(one round trip where the backend batches them) and about ``3 * log2 n`` hash
+operations, and the tree costs about two bytes per entry instead of sixty-four.
 
 Everything an append changes — entries, nodes, the digest index, admitted keys,
 the replay-nonce, the tree state and the log-signed checkpoint for the new size —
@@ -129,7 +129,8 @@ class Store(Protocol):
         ...
 
     def save_cosigned(self, size: int, note: str) -> bool:
-        """Record a cosigned checkpoint if it is newer than the one stored; True if stored."""
+        """Record a cosigned checkpoint unless a larger one is stored (or ``size`` is beyond
+        the tree); True if stored."""
         ...
 
     def entries(self, start: int, end: int) -> list[bytes]:

@@ -69,9 +69,7 @@ def create_witness_app(
         try:
             old, proof, note = parse_add_checkpoint_request(b"".join(chunks))
             line = await run_in_threadpool(witness.add_checkpoint, old, proof, note)
-        except WitnessConflict as exc:
-            if isinstance(exc, WitnessSplitView) or exc.current_size is None:
-                return PlainTextResponse(f"{exc}\n", status_code=409)
+        except WitnessConflict as exc:  # our size is not the caller's old size: tell it ours
             return Response(f"{exc.current_size}\n", status_code=409, media_type="text/x.tlog.size")
         except SelfcarryError as exc:
             return PlainTextResponse(f"{exc}\n", status_code=witness_status(exc))

@@ -36,9 +36,7 @@ from issuer_sim.reports import (
 )
 from vc.credit_report import GRADE_BANDS as TU_GRADE_BANDS
 
-SAMPLE = (
-    Path(__file__).resolve().parents[1] / ".." / "shared" / "samples" / "tu_report_synthetic.json"
-)
+SAMPLE = Path(__file__).resolve().parent / "vectors" / "samples" / "tu_report_synthetic.json"
 
 # The sample's shape (samples/tu_report_synthetic.json), key order included.
 TOP_KEYS = [

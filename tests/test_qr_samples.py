@@ -42,7 +42,7 @@ CS = ("ld", "credentialSubject")
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 LOAN_PRECHECK_QUERY = REPO / "verifier" / "queries" / "loan-precheck.json"
-SYNTHETIC_REPORT = SHARED / "samples" / "tu_report_synthetic.json"
+SYNTHETIC_REPORT = REPO / "tests" / "vectors" / "samples" / "tu_report_synthetic.json"
 
 ASSESSMENT = {
     "riskGrade": "B",

@@ -18,7 +18,7 @@ import pytest
 
 from vc.credit_report import CreditReport, build_ld_claims, derive_assessment, without_sd_markers
 
-SHARED_SAMPLE = Path(__file__).resolve().parents[1] / ".." / "shared" / "samples"
+SHARED_SAMPLE = Path(__file__).resolve().parent / "vectors" / "samples"
 SAMPLE_REPORT = SHARED_SAMPLE / "tu_report_synthetic.json"
 
 ISSUER = "https://cra.example.com"

@@ -48,6 +48,7 @@ class Demo:
         self.procs: list[subprocess.Popen[bytes]] = []
         self.ports = {"registry": _port(), "cra": _port(), "bank": _port()}
         self.url = {k: f"http://127.0.0.1:{p}" for k, p in self.ports.items()}
+        self.token = ""
 
     def run(self, tool: str, *args: str, home: str, capture: bool = True) -> str:
         cmd = [_tool(tool), "--home", str(self.root / home), *args]
@@ -134,7 +135,11 @@ class Demo:
         request = json.loads(self.run(
             "verifier", "request", "--purpose", "Consumer loan pre-check / 个人消费贷款预审",
             "--json", home="bank"))
-        say(f"   counter page: {self.url['bank']}/counter/{request['id']}")
+        from verifier.home import load_signing_key
+        from verifier.service import counter_token
+
+        self.token = counter_token(load_signing_key(self.root / "bank"), request["id"])
+        say(f"   counter page: {self.url['bank']}/counter/{request['id']}?token={self.token}")
         say(f"   request URI:  {request['uri']}")
         return dict(request)
 
@@ -145,7 +150,8 @@ class Demo:
         say(f"   {'authenticated' if out['authenticated'] else 'UNAUTHENTICATED'} bank: "
             f"{out['bank']}")
         say(f"   disclosed: {', '.join(out['disclosed'])}")
-        result = httpx.get(f"{self.url['bank']}/result/{request['id']}").json().get("result") or {}
+        result = httpx.get(f"{self.url['bank']}/result/{request['id']}", headers={
+            "Authorization": f"Bearer {self.token}"}).json().get("result") or {}
         say("7. What the bank concluded")
         for check in result.get("checks", []):
             say(f"   [{'ok' if check['ok'] else 'FAIL'}] {check['name']}: {check['detail']}")

@@ -61,6 +61,7 @@ __all__ = [
     "StatusReference",
     "build_status_list_token",
     "check_status",
+    "check_token_window",
     "parse_status_reference",
     "read_status_list_token",
     "status_name",
@@ -442,6 +443,22 @@ def build_status_list_token(
     return sign_compact(header, claims, key)
 
 
+def _check_window(iat: int | float, exp: int | float | None, now: int | float,
+                  max_skew: int) -> None:
+    if iat > now + max_skew:
+        raise StatusListNotYetValid()
+    if exp is not None and now >= exp + max_skew:
+        raise StatusListExpired()
+
+
+def check_token_window(
+    token: StatusListToken, *, now: int | float, max_skew: int = DEFAULT_MAX_SKEW
+) -> None:
+    """Re-apply :func:`read_status_list_token`'s ``iat``/``exp`` checks at ``now`` to a token
+    verified earlier — what a cache of verified tokens must do on every use."""
+    _check_window(token.iat, token.exp, now, max_skew)
+
+
 def read_status_list_token(
     token: str,
     *,
@@ -489,10 +506,7 @@ def read_status_list_token(
         raise StatusListSubjectMismatch(f"sub {sub!r} is not the referenced uri {expected_sub!r}")
     if expected_iss is not None and iss != expected_iss:
         raise InvalidStatusListToken(f"iss {iss!r} is not the credential's issuer")
-    if iat > now + max_skew:
-        raise StatusListNotYetValid()
-    if exp is not None and now >= exp + max_skew:
-        raise StatusListExpired()
+    _check_window(iat, exp, now, max_skew)
     if ttl is not None and fetched_at is not None and fetched_at + ttl < now:
         raise StatusListStale("the cached Status List Token has outlived its ttl; fetch it again")
     if max_age is not None and now - iat > max_age:

@@ -50,6 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     p = add_command(subs, parser, "serve", "run the OpenID4VP endpoints and the counter page")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8702)
+    p.add_argument("--workers", type=int, default=1,
+                   help="worker processes (they share state through this home's stores)")
     return parser
 
 
@@ -76,7 +78,7 @@ def _verify(args: argparse.Namespace) -> int:
         presentation = decode_presentation(decode_images([Path(p) for p in args.qr]))
     else:
         presentation = read_input(args.file)
-    request = read_input(args.request)
+    request = read_json(args.request)  # the bank's own file: not JSON is an input error (2)
     with Verifier.from_home(home_of(args)) as verifier:
         result = verifier.verify(presentation, request=request)
     doc = result.to_json()
@@ -123,7 +125,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "serve":
         from .service import serve
 
-        serve(home, args.host, args.port)
+        serve(home, args.host, args.port, workers=args.workers)
         return EXIT_OK
     raise UsageError(f"unknown command {args.command}")
 

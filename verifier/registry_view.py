@@ -17,9 +17,14 @@ from typing import Any
 from hash_registry.checkpoint import Checkpoint
 from hash_registry.client import LocalRegistry, RegistryClient, open_registry
 from hash_registry.entries import AnchorEntry, IssuerKeyEntry, decode_entry
-from hash_registry.errors import InconsistentCheckpoint, InvalidRange, RegistryError
+from hash_registry.errors import (
+    InconsistentCheckpoint,
+    InvalidRange,
+    InvalidReceipt,
+    RegistryError,
+)
 from hash_registry.merkle import leaf_hash, verify_inclusion
-from hash_registry.receipt import Receipt, verify_receipt
+from hash_registry.receipt import Receipt
 from hash_registry.trust import CheckpointMemory, TrustedLog, verify_checkpoint
 from vc.jose import PublicKey
 
@@ -27,6 +32,7 @@ from .errors import VerifierError
 
 ADMISSION_TTL = 300  # seconds between refreshes of the admitted-issuer list
 ADMISSION_GRACE = 24 * 3600  # how long a list stays usable while the registry is down
+VERIFIED_CACHE = 256  # checkpoint notes (by exact text) and accepted tree heads remembered
 
 
 class RegistryCheckFailed(VerifierError):
@@ -52,6 +58,11 @@ class RegistryView:
         self._client: RegistryClient | LocalRegistry | None = None
         self._lock = threading.Lock()
         self._admitted: tuple[float, dict[str, dict[str, Any]]] | None = None
+        # Verified, immutable artefacts, keyed by their exact bytes: a checkpoint note whose
+        # signatures checked out, and tree heads the checkpoint memory already accepted.
+        self._cache_lock = threading.Lock()
+        self._notes: dict[str, Checkpoint] = {}
+        self._accepted: dict[tuple[int, bytes], None] = {}
 
     @property
     def origin(self) -> str:
@@ -71,8 +82,27 @@ class RegistryView:
 
     # --- checkpoints -------------------------------------------------------------
 
+    def verified_checkpoint(self, note: str) -> Checkpoint:
+        """:func:`verify_checkpoint` (log signature, witness quorum), once per exact note text."""
+        with self._cache_lock:
+            hit = self._notes.get(note)
+        if hit is not None:
+            return hit
+        checkpoint = verify_checkpoint(note, self.trusted)
+        with self._cache_lock:
+            _bounded_put(self._notes, note, checkpoint)
+        return checkpoint
+
     def observe(self, checkpoint: Checkpoint) -> None:
-        """Remember ``checkpoint``; fetch the consistency proof a size change needs."""
+        """Remember ``checkpoint``; fetch the consistency proof a size change needs.
+
+        A tree head this view already saw accepted needs no second look: it was proven
+        consistent with the remembered history then, and that history only ever grows by
+        consistency-proven steps."""
+        head = (checkpoint.size, checkpoint.root)
+        with self._cache_lock:
+            if head in self._accepted:
+                return
         latest = self.memory.latest(self.origin)
         proof = None
         if latest is not None and latest.size != checkpoint.size and min(
@@ -87,9 +117,11 @@ class RegistryView:
                     f"the log signed a checkpoint of size {new} for {self.origin} but cannot "
                     f"prove it consistent with size {old} ({exc.message})") from exc
         self.memory.observe(checkpoint, proof, alg=self.trusted.alg)
+        with self._cache_lock:
+            _bounded_put(self._accepted, head, None)
 
     def latest_checkpoint(self) -> Checkpoint:
-        checkpoint = verify_checkpoint(self.client().checkpoint(), self.trusted)
+        checkpoint = self.verified_checkpoint(self.client().checkpoint())
         self.observe(checkpoint)
         return checkpoint
 
@@ -100,7 +132,7 @@ class RegistryView:
         encoded = entry.encode()
         if receipt is not None:
             parsed = Receipt.from_json(receipt)
-            checkpoint = verify_receipt(parsed, self.trusted, expected_entry=encoded)
+            checkpoint = self._verify_receipt(parsed, encoded)
             self.observe(checkpoint)
             revoked = None
             if self.url is not None:
@@ -113,6 +145,19 @@ class RegistryView:
         checkpoint = self.latest_checkpoint()
         self._check_included(status.index, encoded, checkpoint)
         return AnchorProof(status.index, checkpoint, "registry lookup", status.revoked)
+
+    def _verify_receipt(self, receipt: Receipt, expected_entry: bytes) -> Checkpoint:
+        """:func:`hash_registry.receipt.verify_receipt`, step for step, with the checkpoint's
+        signatures checked once per note text (many receipts share one checkpoint)."""
+        if receipt.entry != expected_entry:  # our own canonical encoding: no decode needed
+            raise InvalidReceipt("the receipt is for another entry")
+        checkpoint = self.verified_checkpoint(receipt.checkpoint)
+        if receipt.index >= checkpoint.size:
+            raise InvalidReceipt(
+                f"index {receipt.index} is beyond the checkpoint's {checkpoint.size} leaves")
+        verify_inclusion(receipt.index, checkpoint.size, leaf_hash(receipt.entry, self.trusted.alg),
+                         receipt.inclusion_proof, checkpoint.root, self.trusted.alg)
+        return checkpoint
 
     def _revoked(self, entry: AnchorEntry) -> bool:
         return bool(self.client().lookup(entry.digest).revoked)
@@ -169,6 +214,12 @@ class RegistryView:
             out[PublicKey.from_jwk(entry.jwk).thumbprint()] = {
                 "issuer": entry.issuer, "_entry": entry}
         return out
+
+
+def _bounded_put(cache: dict[Any, Any], key: Any, value: Any) -> None:
+    if key not in cache and len(cache) >= VERIFIED_CACHE:
+        cache.pop(next(iter(cache)))  # oldest first
+    cache[key] = value
 
 
 def open_view(trusted: TrustedLog, url: str | None, memory_path: Path,

@@ -33,10 +33,11 @@ can use), nor any account, enquiry or public-record detail.
 
 from __future__ import annotations
 
+import functools
 import secrets
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any, Final
@@ -127,10 +128,13 @@ class PresentationRequest:
     uri: str
     issued_at: int
     expires_at: int
+    #: the parsed ``dcql_query`` when the creator already has it (parsing validates and copies)
+    parsed_query: dcql.DcqlQuery | None = field(default=None, repr=False, compare=False)
 
-    @property
+    @functools.cached_property
     def query(self) -> dcql.DcqlQuery:
-        return dcql.parse_query(self.dcql_query)
+        """The parsed query, once per request object."""
+        return self.parsed_query or dcql.parse_query(self.dcql_query)
 
     def to_json(self) -> dict[str, Any]:
         """CLI.md's ``verifier request --json`` document, exactly these eight members."""
@@ -221,6 +225,7 @@ def _from_json(doc: Mapping[str, Any] | str | bytes, key: PublicKey | None) -> P
         uri=uri,
         issued_at=iat,
         expires_at=exp,
+        parsed_query=query,
     )
 
 
@@ -272,7 +277,8 @@ def _create(
     check_response_uri(response_uri)
     check_response_uri(request_uri_base, "request_uri")
     purpose = check_purpose(purpose)
-    query = dcql.parse_query(dcql_query).to_json()
+    parsed_query = dcql.parse_query(dcql_query)
+    query = parsed_query.to_json()
     if not isinstance(signing_key, PrivateKey):
         raise RequestError("signing_key must be a vc.jose.PrivateKey")
     if not isinstance(ttl, int) or isinstance(ttl, bool) or not MIN_TTL <= ttl <= MAX_TTL:
@@ -314,6 +320,7 @@ def _create(
         uri=build_request_uri(client_id, request_uri),
         issued_at=issued_at,
         expires_at=expires_at,
+        parsed_query=parsed_query,
     )
     nonce_store.issue(nonce, request_id, expires_at, request.to_json_text())
     return request

@@ -2,7 +2,9 @@
 
 A status list is fetched only from the URI the credential names, and only when that
 URI is on the same origin as the credential's trusted issuer: a credential cannot
-steer the verifier to an arbitrary host. Tokens are cached until their ``ttl``.
+steer the verifier to an arbitrary host. Fetched tokens are cached until their ``ttl``.
+A stapled token, once verified, is remembered by its exact text (a signed token never
+changes); every later use still re-checks its ``iat``/``exp`` window at that moment.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from vc.status_list import (
     SUSPENDED,
     VALID,
     StatusListToken,
+    check_token_window,
     parse_status_reference,
     read_status_list_token,
     status_name,
@@ -29,6 +32,7 @@ from .errors import VerifierError
 
 MAX_STATUS_BYTES = 6 * 1024 * 1024
 DEFAULT_CACHE_TTL = 300
+VERIFIED_TOKENS = 64  # stapled tokens remembered by exact text (one per CRA list and ttl)
 
 
 class StatusCheckFailed(VerifierError):
@@ -56,6 +60,7 @@ class StatusChecker:
     def __init__(self, *, timeout: float = 5.0, http: httpx.Client | None = None) -> None:
         self._http = http or httpx.Client(timeout=timeout, follow_redirects=False)
         self._cache: dict[str, tuple[float, StatusListToken]] = {}
+        self._verified: dict[tuple[str, str, str, str], StatusListToken] = {}
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -65,8 +70,8 @@ class StatusChecker:
               stapled: str | None) -> StatusOutcome:
         ref = parse_status_reference(status_claim)
         if stapled is not None:
-            token = read_status_list_token(stapled, key=key, expected_sub=ref.uri, now=now,
-                                           expected_iss=issuer)
+            token = self._stapled(stapled, key=key, expected_sub=ref.uri, now=now,
+                                  issuer=issuer)
             source = "stapled"
         else:
             token, source = self._fetch(ref.uri, issuer=issuer, key=key, now=now)
@@ -78,6 +83,24 @@ class StatusChecker:
         if value != VALID:
             raise StatusCheckFailed(f"unknown status value {status_name(value)}")
         return StatusOutcome(value, source)
+
+    def _stapled(self, text: str, *, key: PublicKey, expected_sub: str, now: int,
+                 issuer: str) -> StatusListToken:
+        """:func:`read_status_list_token`, with the signature and decoding done once per
+        (exact text, key, list, issuer); the time window is checked on every use."""
+        cache_key = (text, key.thumbprint(), expected_sub, issuer)
+        with self._lock:
+            token = self._verified.get(cache_key)
+        if token is not None:
+            check_token_window(token, now=now)
+            return token
+        token = read_status_list_token(text, key=key, expected_sub=expected_sub, now=now,
+                                       expected_iss=issuer)
+        with self._lock:
+            if len(self._verified) >= VERIFIED_TOKENS:
+                self._verified.pop(next(iter(self._verified)))  # oldest first
+            self._verified[cache_key] = token
+        return token
 
     def _fetch(self, uri: str, *, issuer: str, key: PublicKey,
                now: int) -> tuple[StatusListToken, str]:

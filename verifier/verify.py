@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hash_registry.entries import AnchorEntry
+from hash_registry.entries import AnchorEntry, credential_digest
 from hash_registry.errors import RegistryError
 from vc import dcql, strict_json
 from vc.credit_report import VCT
@@ -234,7 +234,8 @@ class Verifier:
             self.nonce_store.consume(req.nonce, now)
             d[0] = f"request {req.id} answered once"
         with run.check("registry_anchor") as d:
-            anchor = AnchorEntry.for_credential(parsed.jwt_text)
+            anchor = AnchorEntry.create(credential_digest(parsed.jwt_text), iss, verified.vct,
+                                        iat, payload["exp"])  # as the CRA anchored it
             proof = view.prove_anchor(anchor, staple.registry_receipt)
             if proof.revoked:
                 raise Rejected("the registry records a revocation of this credential",
@@ -283,7 +284,11 @@ class Verifier:
             record = self.nonce_store.get(response.state)
             return PresentationRequest.from_json(record.request_json,
                                                  key=self.signing_key.public_key())
-        return PresentationRequest.from_json(request, key=self.signing_key.public_key())
+        try:
+            return PresentationRequest.from_json(request, key=self.signing_key.public_key())
+        except VCError as exc:  # e.g. signed by another key: say it is the *request* that fails
+            raise Rejected(f"the request is not one this verifier made ({exc.code}: "
+                           f"{exc.message})", code="invalid_request") from exc
 
     def _admitted(self, iss: str, key: Any) -> tuple[RegistryView, Any]:
         errors: list[SelfcarryError] = []

@@ -19,12 +19,13 @@ from vc.jose import PublicKey
 from .checkpoint import Checkpoint
 from .client import LocalRegistry, RegistryClient, open_registry
 from .entries import AnchorEntry, IssuerKeyEntry, VerifierKeyEntry, decode_entry
-from .errors import NotAnchored, RegistryError
+from .errors import InconsistentCheckpoint, InvalidRange, InvalidReceipt, NotAnchored, RegistryError
 from .merkle import leaf_hash, verify_inclusion
-from .receipt import Receipt, verify_receipt
+from .receipt import Receipt
 from .trust import CheckpointMemory, TrustedLog, verify_checkpoint
 
 ADMISSION_TTL = 300  # seconds between refreshes of the admitted-key lists
+VERIFIED_CACHE = 1024  # verified checkpoint notes and accepted tree heads kept per view
 ADMISSION_GRACE = 24 * 3600  # how long a list stays usable while the registry is down
 
 
@@ -56,6 +57,11 @@ class RegistryView:
         self._client: RegistryClient | LocalRegistry | None = None
         self._lock = threading.Lock()
         self._cache: dict[str, tuple[float, dict[str, Any]]] = {}
+        # Verified, immutable artefacts, keyed by their exact bytes: checkpoint notes whose
+        # signatures checked out, and tree heads the checkpoint memory already accepted.
+        self._verified_lock = threading.Lock()
+        self._notes: dict[str, Checkpoint] = {}
+        self._accepted: dict[tuple[int, bytes], None] = {}
 
     @property
     def origin(self) -> str:
@@ -79,19 +85,60 @@ class RegistryView:
 
     # --- checkpoints -------------------------------------------------------------
 
+    def verified_checkpoint(self, note: str) -> Checkpoint:
+        """:func:`verify_checkpoint` (log signature, witness quorum), once per exact note text."""
+        with self._verified_lock:
+            hit = self._notes.get(note)
+        if hit is not None:
+            return hit
+        checkpoint = verify_checkpoint(note, self.trusted)
+        with self._verified_lock:
+            _bounded_put(self._notes, note, checkpoint)
+        return checkpoint
+
     def observe(self, checkpoint: Checkpoint) -> None:
-        """Remember ``checkpoint``; fetch the consistency proof a size change needs."""
+        """Remember ``checkpoint``; fetch the consistency proof a size change needs.
+
+        A tree head this view already saw accepted needs no second look: it was proven
+        consistent with the remembered history then, and that history only ever grows by
+        consistency-proven steps."""
+        head = (checkpoint.size, checkpoint.root)
+        with self._verified_lock:
+            if head in self._accepted:
+                return
         latest = self.memory.latest(self.origin)
         proof = None
         if latest is not None and latest.size != checkpoint.size and min(
                 latest.size, checkpoint.size) > 0:
             old, new = sorted((latest.size, checkpoint.size))
-            proof = self.client().consistency_proof(old, new).proof
+            try:
+                proof = self.client().consistency_proof(old, new).proof
+            except InvalidRange as exc:
+                # The log signed (and a witness cosigned) a tree it does not serve us: it
+                # shows another history elsewhere. Append-only logs never shrink.
+                raise InconsistentCheckpoint(
+                    f"the log signed a checkpoint of size {new} for {self.origin} but cannot "
+                    f"prove it consistent with size {old} ({exc.message})") from exc
         self.memory.observe(checkpoint, proof, alg=self.trusted.alg)
+        with self._verified_lock:
+            _bounded_put(self._accepted, head, None)
 
     def latest_checkpoint(self) -> Checkpoint:
-        checkpoint = verify_checkpoint(self.client().checkpoint(), self.trusted)
+        checkpoint = self.verified_checkpoint(self.client().checkpoint())
         self.observe(checkpoint)
+        return checkpoint
+
+    def verify_receipt(self, receipt: Receipt, expected_entry: bytes | None = None) -> Checkpoint:
+        """:func:`hash_registry.receipt.verify_receipt`, step for step, with the checkpoint's
+        signatures checked once per note text (many receipts share one checkpoint)."""
+        if expected_entry is not None and receipt.entry != expected_entry:
+            raise InvalidReceipt("the receipt is for another entry")
+        checkpoint = self.verified_checkpoint(receipt.checkpoint)
+        if receipt.index >= checkpoint.size:
+            raise InvalidReceipt(
+                f"index {receipt.index} is beyond the checkpoint's {checkpoint.size} leaves")
+        verify_inclusion(receipt.index, checkpoint.size, leaf_hash(receipt.entry, self.trusted.alg),
+                         receipt.inclusion_proof, checkpoint.root, self.trusted.alg)
         return checkpoint
 
     def check_included(self, index: int, encoded: bytes, checkpoint: Checkpoint) -> None:
@@ -110,7 +157,7 @@ class RegistryView:
         encoded = entry.encode()
         if receipt is not None:
             parsed = receipt if isinstance(receipt, Receipt) else Receipt.from_json(receipt)
-            checkpoint = verify_receipt(parsed, self.trusted, expected_entry=encoded)
+            checkpoint = self.verify_receipt(parsed, encoded)
             self.observe(checkpoint)
             revoked = None
             if self.online and look_up_revocation:
@@ -126,7 +173,7 @@ class RegistryView:
     def fresh_receipt(self, index: int) -> Receipt:
         """A receipt under the registry's latest cosigned checkpoint (for stapling)."""
         receipt = self.client().receipt(index)
-        self.observe(verify_receipt(receipt, self.trusted))
+        self.observe(self.verify_receipt(receipt))
         return receipt
 
     # --- admitted keys -------------------------------------------------------------
@@ -188,3 +235,9 @@ class RegistryView:
             self.check_included(index, stored.data, checkpoint)
             out[PublicKey.from_jwk(entry.jwk).thumbprint()] = entry
         return out
+
+
+def _bounded_put(cache: dict[Any, Any], key: Any, value: Any) -> None:
+    if key not in cache and len(cache) >= VERIFIED_CACHE:
+        cache.pop(next(iter(cache)))  # oldest first
+    cache[key] = value

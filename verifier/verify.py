@@ -17,6 +17,7 @@ from typing import Any
 
 from hash_registry.entries import AnchorEntry, credential_digest
 from hash_registry.errors import RegistryError
+from hash_registry.view import RegistryView
 from vc import dcql, strict_json
 from vc.credit_report import VCT
 from vc.errors import IssuerMismatch, SelfcarryError, VCError
@@ -30,7 +31,6 @@ from vc.sdjwt_vc import DC_SD_JWT, verify_credential
 from .errors import VerifierError
 from .nonce_store import NonceStore
 from .policy import CreditClaims, PolicyConfig, PolicyOutcome, check_policy_against_query
-from .registry_view import RegistryView
 from .request import PresentationRequest, create_request, load_query
 from .status import StatusChecker
 

@@ -528,12 +528,13 @@ class Wallet:
         codes: tuple[bytes, ...] = ()
         if deliver == "http":
             outcome, verdict, error = self._post(review.response_uri, response)
-        else:
-            outcome = "qr"
-            if deliver == "qr":
-                from vc.qr import presentation_codes
+        elif deliver == "qr":
+            from vc.qr import presentation_codes
 
-                codes = tuple(presentation_codes(presentation))
+            outcome = "qr"
+            codes = tuple(presentation_codes(presentation))
+        else:
+            outcome = "saved"
         with self.vault.transaction():
             rec["shown_to"] = sorted({*rec.get("shown_to", []), review.client_id})
             self.vault.put(CREDENTIAL, credential_id, rec)

@@ -61,10 +61,11 @@ HEAD_TYP = "consent-history-head+jwt"
 EXPORT_FORMAT = "selfcarry-consent-history"
 EXPORT_VERSION = 1
 DECISIONS = ("approved", "declined")
-OUTCOMES = ("delivered", "failed", "rejected_by_bank", "qr", "not_sent")
+# "saved": the presentation was written to a file for the resident to hand over themselves.
+OUTCOMES = ("delivered", "failed", "rejected_by_bank", "qr", "saved", "not_sent")
 # What can become of a declined request: nothing sent, or an access_denied response sent (or not).
 DECLINED_OUTCOMES = ("not_sent", "delivered", "failed")
-APPROVED_OUTCOMES = ("delivered", "failed", "rejected_by_bank", "qr")
+APPROVED_OUTCOMES = ("delivered", "failed", "rejected_by_bank", "qr", "saved")
 RECEIPT_ALGS = frozenset({ES256, "EdDSA"})
 
 MAX_TEXT = 4096

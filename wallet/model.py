@@ -122,7 +122,7 @@ class Preview:
 class Delivery:
     """The result of answering a request."""
 
-    outcome: str  # delivered | rejected_by_bank | failed | qr
+    outcome: str  # delivered | rejected_by_bank | failed | qr | saved
     presentation: str  # the SD-JWT+KB
     response: dict[str, Any]  # the direct_post form fields (vp_token, state, staples)
     bank_verdict: dict[str, Any] | None  # {verified, reason, ...} when the bank answered

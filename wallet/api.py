@@ -430,19 +430,16 @@ class Wallet:
             rec, holder = held[m.credential_id]
             options = [set(o.paths) for o in m.options]
             common = set.intersection(*options)
-            ordered = [p for o in m.options for p in o.paths]
-            seen: list[Any] = []
-            for p in ordered:
-                if p not in seen:
-                    seen.append(p)
+            # every path any satisfiable claim set asks for, in the bank's order, once
+            ordered = list(dict.fromkeys(p for o in m.options for p in o.paths))
 
             def choice(path: Any, required: bool, claims: Any = holder.claims) -> ClaimChoice:
                 return ClaimChoice(tuple(path), _dotted(path), _value_at(claims, path), required)
 
             out.append(Candidate(
                 m.credential_id, rec["issuer_name"],
-                tuple(choice(p, True) for p in seen if p in common),
-                tuple(choice(p, False) for p in seen if p not in common),
+                tuple(choice(p, True) for p in ordered if p in common),
+                tuple(choice(p, False) for p in ordered if p not in common),
             ))
         return out
 

@@ -22,7 +22,7 @@ from vc import dcql, strict_json
 from vc.credit_report import VCT
 from vc.errors import IssuerMismatch, SelfcarryError, VCError
 from vc.issuer_metadata import TrustedIssuers
-from vc.jose import DEFAULT_ALGS, PrivateKey, decode_compact
+from vc.jose import DEFAULT_ALGS, PrivateKey
 from vc.jsonld import check_ld
 from vc.presentation_response import PresentationResponse
 from vc.sdjwt import KeyBindingPolicy, Limits, ParsedSDJWT, parse
@@ -298,12 +298,3 @@ class Verifier:
             except (VCError, VerifierError, RegistryError) as exc:
                 errors.append(exc)
         raise errors[0] if errors else Rejected("no registry", code="no_registry")
-
-
-def decode_issuer(presentation: str) -> str | None:
-    """Best-effort ``iss`` of a presentation, for logs (never for trust)."""
-    try:
-        iss = decode_compact(presentation.split("~", 1)[0]).claims().get("iss")
-    except SelfcarryError:
-        return None
-    return iss if isinstance(iss, str) else None

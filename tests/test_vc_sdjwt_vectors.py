@@ -264,3 +264,17 @@ def test_vcld_issuer_signature_checks_with_published_key() -> None:
         {k: v for k, v in settings["key_settings"]["issuer_keys"][0].items() if k != "d"}
     )
     assert verify_compact(parsed.jwt_text, key, typ="dc+sd-jwt").claims()["vct"]
+
+
+def test_openid4vp_disclosure_digests_from_shared() -> None:
+    """The OpenID4VP disclosures (no licence: read from ../shared, never copied)."""
+    path = SHARED / "sd-jwt" / "spec-inline" / "disclosure_digests.json"
+    if not path.exists():
+        pytest.skip(f"the OpenID4VP digest vectors are read from {path}, which is absent here")
+    from vc.sdjwt import digest_of
+
+    vectors = [v for v in json.loads(path.read_text("utf-8"))["vectors"]
+               if "OpenID" in v.get("source", "")]
+    assert vectors
+    for vector in vectors:
+        assert digest_of(vector["disclosure"]) == vector["sha256_digest_b64url"]
